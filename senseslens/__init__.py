@@ -34,7 +34,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "Edit": ("senseslens.models.sites", "Edit"),
     "Knockout": ("senseslens.models.sites", "Knockout"),
     "Prompt": ("senseslens.data.prompt", "Prompt"),
-    "load_organism": ("senseslens.organism.shipped", "load_organism"),
+    "load_organism": ("senseslens.organism.default", "load_organism"),
     # capture
     "extract": ("senseslens.capture.extract", "extract"),
     "open_store": ("senseslens.capture.store", "open_store"),
@@ -44,6 +44,9 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "probe_layers": ("senseslens.analysis.probes", "probe_layers"),
     "gap_report": ("senseslens.analysis.gap", "gap_report"),
     "pgla": ("senseslens.analysis.pgla", "pgla"),
+    # the whole study
+    "study": ("senseslens.study.pipeline", "study"),
+    "StudyConfig": ("senseslens.study.config", "StudyConfig"),
 }
 _SUBMODULES = ("data", "models", "analysis", "capture", "figures", "paper", "organism", "viz", "widgets")
 

@@ -9,7 +9,7 @@ import sys
 from typing import Sequence
 
 #: modules under senseslens.cli, each exposing ``register(subparsers)``
-SUBCOMMAND_MODULES: tuple[str, ...] = ("models", "organism", "extract", "bench")
+SUBCOMMAND_MODULES: tuple[str, ...] = ("demo", "models", "organism", "extract", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:
