@@ -34,8 +34,8 @@ def _tower_order(spec: ModelSpec) -> tuple[str, ...]:
     roles = [r for r in _DEFAULT_TOWER_ORDER if r in paths]
     # a nested module's output comes before its parent's; otherwise vision (tower, projector) runs first
     vision = [r for r in ("vision_tower", "projector") if r in roles]
-    if len(vision) == 2 and not paths["projector"].startswith(paths["vision_tower"] + "."):
-        vision = ["vision_tower", "projector"]
+    if len(vision) == 2 and paths["projector"].startswith(paths["vision_tower"] + "."):
+        vision = ["projector", "vision_tower"]
     audio = [r for r in ("audio_tower", "audio_projector") if r in roles]
     first_audio = spec.extra.get("audio_first", spec.family.startswith("qwen") and "audio" in spec.modalities)
     return tuple(audio + vision) if first_audio else tuple(vision + audio)

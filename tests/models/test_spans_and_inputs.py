@@ -145,3 +145,17 @@ def test_supported_architectures_table():
         assert arch in archs
     remote = table[table.source == "remote"]
     assert len(remote) >= 6 and set(remote.status) == {"not run here"}
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen2_5_omni_thinker", "llava", "phi4_multimodal"])
+def test_every_tower_site_in_one_run(family):
+    """Towers are visited in execution order (a merger inside the vision tower finishes first)."""
+    model = omni(family)
+    batch = model.encode([prompt(family, 0)])
+    roles = {"vision_out": "vision_tower", "projector_out": "projector", "audio_out": "audio_tower", "audio_projector_out": "audio_projector"}
+    sites = [Site(c, None, None, reduce="none") for c, r in roles.items() if getattr(model, r) is not None]
+    out = model.run(batch, capture=sites)
+    for site in sites:
+        alone = model.run(batch, capture=[site]).captures[site]
+        both = out.captures[site]
+        assert all(torch.equal(a, b) for a, b in zip(alone, both)) if isinstance(alone, list) else torch.equal(alone, both)

@@ -18,6 +18,7 @@ from ...errors import InputError
 from ..batch import Batch
 from ..sites import TOWER_ROLES, Edit, Knockout, Site
 from .common import RunOutput, apply_edit, reduce_positions, split_tower_features
+from .knockout import attention_child, knockout_inputs
 
 
 @dataclass
@@ -50,6 +51,12 @@ class NNsightBackend:
 
     def _layer(self, i: int) -> Any:
         return self._module("layers")[i]
+
+    def _attention(self, i: int) -> tuple[str, int | None]:
+        layers: Any = self.root
+        for part in self.paths["layers"].split("."):
+            layers = getattr(layers, part)
+        return attention_child(layers[i])
 
     def _plan(self, capture: Sequence[Site], edits: Sequence[Edit], knockouts: Sequence[Knockout]) -> _Plan:
         plan = _Plan()
@@ -90,6 +97,7 @@ class NNsightBackend:
         last = torch.as_tensor(spans.last, dtype=torch.long)
         rows = torch.arange(len(batch))
         touched = sorted(set(plan.layer_sites) | set(plan.layer_edits) | set(plan.knockouts))
+        attn_children = {i: self._attention(i) for i in plan.knockouts}
         with torch.no_grad(), self.envoy.trace(**batch.inputs):
             for role in self.tower_order:
                 for site in plan.tower_sites.get(role, ()):
@@ -107,13 +115,10 @@ class NNsightBackend:
             for i in touched:
                 layer = self._layer(i)
                 if plan.knockouts.get(i):
-                    from .knockout import knockout_mask  # local: only runs that cut edges need it
-
-                    attn = layer.self_attn
+                    attn_name, mask_index = attn_children[i]
+                    attn = getattr(layer, attn_name)
                     args, kwargs = attn.inputs
-                    kwargs = dict(kwargs)
-                    kwargs["attention_mask"] = knockout_mask(kwargs.get("attention_mask"), plan.knockouts[i], spans, args, kwargs)
-                    attn.inputs = (args, kwargs)
+                    attn.inputs = knockout_inputs(mask_index, args, kwargs, plan.knockouts[i], spans)
                 out = layer.output
                 hidden = out[0] if isinstance(out, tuple) else out
                 if plan.layer_edits.get(i):
