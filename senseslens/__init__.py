@@ -44,6 +44,16 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "probe_layers": ("senseslens.analysis.probes", "probe_layers"),
     "gap_report": ("senseslens.analysis.gap", "gap_report"),
     "pgla": ("senseslens.analysis.pgla", "pgla"),
+    "paper_probes": ("senseslens.analysis.probes", "paper_probes"),
+    "LinearProbe": ("senseslens.analysis.probe_estimators", "LinearProbe"),
+    "clip_swap_control": ("senseslens.analysis.controls", "clip_swap_control"),
+    "logit_lens": ("senseslens.analysis.lens", "logit_lens"),
+    "patch": ("senseslens.analysis.patching", "patch"),
+    "knockout": ("senseslens.analysis.knockout", "knockout"),
+    "steer": ("senseslens.analysis.steering", "steer"),
+    # TransformerLens vocabulary
+    "hook_name": ("senseslens.models.backends.tl_sites", "hook_name"),
+    "site_from_hook": ("senseslens.models.backends.tl_sites", "site_from_hook"),
     # the whole study
     "study": ("senseslens.study.pipeline", "study"),
     "StudyConfig": ("senseslens.study.config", "StudyConfig"),

@@ -74,8 +74,10 @@ class GapReport:
     def plot(self, ax=None, kind: str = "auroc", **kw):
         """``kind="auroc"``: probe vs own-margin AUROC per modality with 95% clip-bootstrap CIs;
         ``kind="dumbbell"``: probe accuracy vs reject rate (`senseslens.figures.dumbbell`).
-        Note ``probe_pct`` there is the probe's accuracy on this modality's items only
-        (standard + misleading of m), at threshold 0.5."""
+        ``probe_pct`` is the probe's fold-mean accuracy on its own items (for the paper's
+        vision probe: all standard items + misleading-vision, majority 66.7%), comparable
+        with ``majority_pct`` and the controls; ``probe_modality_items_pct`` is its
+        accuracy on this modality's items only (the items of the AUROC comparison)."""
         if kind == "dumbbell":
             from senseslens.figures.dumbbell import plot_probe_vs_behavior
 
@@ -179,8 +181,8 @@ def gap_report(
         pa = pr.at_layer(lay)
         row = {
             "modality": m, "layer": lay, "n_items": int(sel.sum()),
-            "probe_pct": 100 * float(((s > 0.5) == y).mean()),
-            "probe_fold_accuracy_pct": 100 * pa["accuracy"],
+            "probe_pct": 100 * pa["accuracy"],  # the paper's number: fold-mean accuracy on the probe's items
+            "probe_modality_items_pct": 100 * float(((s > 0.5) == y).mean()),
             "behavior_pct": 100 * float((pred[is_mis] == r).mean()),
             "false_reject_pct": 100 * float(np.isin(pred[is_std], (4, 5)).mean()),
             "std_acc_pct": 100 * float((pred[is_std] == gold[is_std]).mean()),

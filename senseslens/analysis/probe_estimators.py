@@ -58,7 +58,7 @@ class LinearProbe(_ProbeBase):
     ``n_iter_``, ``converged_`` the solver diagnostics.
     """
 
-    def __init__(self, C: float = 1.0, tol: float = 1e-5, max_iter: int = 1000):
+    def __init__(self, C: float = 1.0, tol: float = 1e-6, max_iter: int = 1000):
         self.C, self.tol, self.max_iter = C, tol, max_iter
 
     def fit(self, X: Float[np.ndarray, "n d"], y: np.ndarray) -> "LinearProbe":

@@ -81,8 +81,10 @@ def _run_logistic(X, specs, layers, n_splits, *, C, tol, max_iter, budget_bytes)
     iters = [np.zeros((L, n_splits), np.int64) for _ in specs]
     conv = [np.zeros((L, n_splits), bool) for _ in specs]
     row = 0
+    used = np.any([s.folds >= 0 for s in specs], axis=0)
     for chunk in _layer_chunks(n, d, layers, budget_bytes):
         Xc = np.ascontiguousarray(X[:, chunk, :].transpose(1, 0, 2), dtype=np.float32)
+        Xc[:, ~used] = 0.0  # items outside every mask never enter (their NaNs must not either)
         bad = ~np.isfinite(Xc).all(axis=(1, 2))
         if bad.any():
             raise AnalysisError(
@@ -206,7 +208,7 @@ def probe_layers(
     texts: Sequence[str] | None = None,
     text_embeddings: np.ndarray | None = None,
     C: float = 1.0,
-    tol: float = 1e-5,
+    tol: float = 1e-6,
     max_iter: int = 1000,
     n_boot: int = 10_000,
     name: str = "probe",
@@ -293,7 +295,7 @@ def paper_probes(
         specs, lab, msk, _ = _specs_for(name, y, groups, mask, controls, n_splits, seed)
         spans.append((name, len(all_specs), len(specs), msk))
         all_specs.extend(specs)
-    fitted = _run_logistic(X, all_specs, layers, n_splits, C=fit_kw.get("C", 1.0), tol=fit_kw.get("tol", 1e-5),
+    fitted = _run_logistic(X, all_specs, layers, n_splits, C=fit_kw.get("C", 1.0), tol=fit_kw.get("tol", 1e-6),
                            max_iter=fit_kw.get("max_iter", 1000), budget_bytes=memory_budget_mb * 2**20)
     texts = meta["question"].tolist() if "question" in meta.columns else None
     if text_embeddings is None and ("sbert" in controls or "residualised" in controls):

@@ -150,6 +150,15 @@ def test_nan_activations_raise_with_layer():
         probe_layers(X, y, clip, controls=())
 
 
+def test_nan_rows_outside_the_mask_are_ignored():
+    X, y, clip, _ = _data()
+    X[7, :, :] = np.nan
+    mask = np.ones(len(y), bool)
+    mask[7] = False
+    res = probe_layers(X, y, clip, mask=mask, controls=())
+    assert np.isfinite(res.accuracy).all() and np.isnan(res.oof_score[:, 7]).all()
+
+
 def test_bad_shapes_and_unknown_options_raise():
     X, y, clip, meta = _data()
     with pytest.raises(AnalysisError, match="n_items, n_layers, d"):
