@@ -16,6 +16,7 @@ essentially every element, so in practice they differ).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -90,7 +91,8 @@ def benchmark_fingerprint(benchmark: Any, items: Any) -> str:
     return _sha(json.dumps([repr(it) for it in items]).encode())
 
 
-def library_versions() -> dict[str, str]:
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[tuple[str, str], ...]:
     out = {}
     for name in ("torch", "transformers", "nnsight", "safetensors", "numpy", "senseslens"):
         try:
@@ -99,7 +101,12 @@ def library_versions() -> dict[str, str]:
             out[name] = version(name)
         except Exception:  # noqa: BLE001 - a missing library is recorded, not fatal
             out[name] = "absent"
-    return out
+    return tuple(out.items())
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries that shape the numbers (read once per process)."""
+    return dict(_versions())
 
 
 def flat_fingerprint(fp: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ the pseudo-span ``"last"`` (the last prompt token, where the answer is read).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -63,6 +63,7 @@ class ModalitySpans:
     rows: tuple[tuple[Span, ...], ...]
     seq_len: int
     last: tuple[int, ...]
+    _masks: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def batch_size(self) -> int:
@@ -88,13 +89,16 @@ class ModalitySpans:
         return np.array([len(self.positions(name, r)) for r in range(self.batch_size)])
 
     def mask(self, name: str | None = None) -> Bool[torch.Tensor, "batch seq"]:
-        """Boolean ``[B, T]`` mask of the span's positions (``None``: all positions)."""
+        """Boolean ``[B, T]`` mask of the span's positions (``None``: all positions). Cached; do not edit."""
+        if name in self._masks:
+            return self._masks[name]
         m = torch.zeros(self.batch_size, self.seq_len, dtype=torch.bool)
         for r in range(self.batch_size):
             if name is None:
                 m[r] = True
             else:
                 m[r, torch.as_tensor(self.positions(name, r), dtype=torch.long)] = True
+        self._masks[name] = m
         return m
 
     def require(self, name: str) -> None:

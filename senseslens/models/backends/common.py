@@ -53,9 +53,12 @@ def reduce_positions(hidden: Float[torch.Tensor, "batch seq d"], site: Site, spa
     mask = _positions_mask(spans, site.span, hidden.device)
     if site.reduce == "none":
         return [hidden[r, mask[r]].detach().clone() for r in range(hidden.shape[0])]
-    counts = mask.sum(dim=1, keepdim=True).to(hidden.dtype)
-    total = (hidden * mask.unsqueeze(-1).to(hidden.dtype)).sum(dim=1)
-    return torch.where(counts > 0, total / counts.clamp(min=1), torch.full_like(total, float("nan")))
+    # mean as one batched product, accumulated in float32 (long bf16 spans lose precision otherwise)
+    counts = mask.sum(dim=1, keepdim=True).float()
+    weights = mask.float() / counts.clamp(min=1)
+    mean = torch.bmm(weights[:, None, :], hidden.detach().float())[:, 0]
+    mean = torch.where(counts > 0, mean, torch.full_like(mean, float("nan")))
+    return mean.to(hidden.dtype)
 
 
 def apply_edit(hidden: Float[torch.Tensor, "batch seq d"], edit: Edit, spans: ModalitySpans) -> None:
