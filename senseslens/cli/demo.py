@@ -74,11 +74,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _summary(report: dict, out: Path, seconds: float) -> None:
     b = report.get("behavior", {})
-    probe = report.get("probe", {})
     print(f"\n{report.get('model')}: {report.get('n_items')} items in {seconds:.0f} s -> {out / 'report.md'}")
     print(f"  behaviour  std_v {b.get('std_v')}  std_a {b.get('std_a')}  mis_v {b.get('mis_v')}  mis_a {b.get('mis_a')}  Bal {b.get('bal')}  ({b.get('mode')})")
     for m in ("vision", "audio"):
-        p = probe.get(m, {})
         g = report.get("gap", {}).get(m, {})
-        print(f"  {m:6s}  probe AUROC {p.get('auroc')}  own-margin AUROC {p.get('own_margin_auroc')}  gap {g.get('auroc_gap') if isinstance(g, dict) else None}")
+        if isinstance(g, dict) and g:
+            print(f"  {m:6s}  probe AUROC {g.get('probe_auroc')}  own-margin AUROC {g.get('margin_auroc')}  "
+                  f"gap {g.get('auroc_gap')} [{g.get('auroc_gap_low')}, {g.get('auroc_gap_high')}]  (same held-out {m} items, layer {g.get('layer')})")
     print(f"  figures: {', '.join(report.get('figures', []))}")

@@ -37,7 +37,7 @@ def plot_probe_vs_behavior(
     df: pd.DataFrame,
     ax: Axes | None = None,
     *,
-    title: str | None = "Probe detects the false premise; the model rarely rejects it (%)",
+    title: str | None = "What the probe decodes vs what the model does (%)",
     annotate_gap: bool = True,
     behavior_label: str = "behaviour: rejects false premise",
     probe_label: str = "probe: standard vs misleading",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 import pandas as pd
 
 from senseslens.figures._style import FigureInputError
@@ -59,7 +60,8 @@ def plot_probe_curves(
         ax.axhline(own_margin_auroc, color="crimson", lw=1.2, label="own reject margin")
     if chance is not None:
         ax.axhline(chance, color="black", lw=0.8, ls=":", label="chance / majority")
-    ax.set_xlabel("layer")
+    ax.set_xlabel("layer (output of decoder block i)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(metric.replace("_", " "))
     if title:
         ax.set_title(title)

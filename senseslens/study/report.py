@@ -41,9 +41,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                              _fmt(r.get("shuffle_accuracy"), "%"), _fmt(r.get("control_task_accuracy"), "%"), _fmt(r.get("tfidf_accuracy"), "%"),
                              _fmt(r.get("sbert_accuracy"), "%"), _fmt(r.get("residualised_accuracy"), "%")])
         out += _table(["probe", "accuracy", "AUROC", "own-margin AUROC", "majority", "shuffle", "control task", "TF-IDF", "SBERT", "residualised"], rows)
-        enc = p.get("encoder_baseline")
+        enc = {k: v for k, v in (p.get("encoder_baseline") or {}).items() if isinstance(v, dict)}
         if enc:
-            out += ["", "Encoder-output probes (perception baseline): " + ", ".join(f"{k} {_fmt(v.get('accuracy'), '%')} acc / {_fmt(v.get('auroc'))} AUROC" for k, v in enc.items())]
+            out += ["", "Perception baseline (per-detail probes on the encoder output, out of fold; score = 1 − P(named detail present)): "
+                    + ", ".join(f"{k} AUROC {_fmt(v.get('auroc'))}" for k, v in enc.items())]
         cs = p.get("clip_swap")
         if cs:
             out += ["", f"Clip swap (same question, another clip; layer {cs.get('layer')}): the probe's decision flips on {_fmt(cs.get('flip_rate'))} of items; "

@@ -18,11 +18,12 @@ from ..analysis.controls import clip_swap_control
 from ..analysis.gap import gap_report
 from ..analysis.pgla import pgla
 from ..analysis.probe_estimators import LinearProbe
-from ..analysis.probes import paper_probes, probe_layers
+from ..analysis.probes import paper_probes
 from ..capture.extract import extract
 from ..data.prompts import build_prompt
 from ..models.sites import Site
 from .config import StudyConfig
+from .encoder import detail_labels_available, perception_baseline
 from .variants import clip_swap_prompts, without
 
 
@@ -104,14 +105,16 @@ def step_probes(state: StudyState) -> None:
 
 
 def step_encoder_baseline(state: StudyState) -> None:
-    """Probe the mean tower/projector output per item: what perception alone makes decodable."""
+    """Perception baseline from the mean tower/projector output per clip (see `study.encoder`)."""
     model, c = state.model, state.config
     sites = {
         "vision": _first_site(model, ("projector_out", "vision_out"), ("image", "video")),
         "audio": _first_site(model, ("audio_projector_out", "audio_out"), ("audio",)),
     }
     sites = {k: v for k, v in sites.items() if v is not None}
-    if not sites:
+    if not sites or not detail_labels_available(state.items):
+        state.report.setdefault("probe", {})["encoder_baseline"] = {
+            "skipped": "needs a tower per modality and items that name their detail (meta 'target'/'present')"}
         return
     feats: dict[str, list[np.ndarray]] = {k: [] for k in sites}
     for start in range(0, len(state.items), c.batch_size):
@@ -122,18 +125,14 @@ def step_encoder_baseline(state: StudyState) -> None:
         for k, s in sites.items():
             value = out.captures.get(s)
             feats[k].append(np.full((len(chunk), 1), np.nan) if value is None else value.float().cpu().numpy())
-    meta = state.meta
     report = {}
     for k, parts in feats.items():
         F = np.concatenate(parts)
-        if np.isnan(F).all():
+        idx = [i for i, it in enumerate(state.items) if it.modality == k and np.isfinite(F[i]).all()]
+        if not idx:
             continue
-        mask = ((meta.premise == "standard") | ((meta.premise == "misleading") & (meta.modality == k))).to_numpy().copy()
-        mask &= ~np.isnan(F).any(axis=1)
-        labels = np.where(mask, (meta.premise == "misleading").to_numpy().astype(int), -1)
-        res = probe_layers(F[:, None, :], labels, meta.clip_id.to_numpy(), mask=mask, controls=(), seed=c.seed, name=f"encoder_{k}")
-        state.results[f"encoder_{k}"] = res
-        report[k] = {"site": str(sites[k]), **{m: (_pct(v) if "accuracy" in m or m == "majority" else _round(v)) for m, v in res.at_layer().items()}}
+        res = perception_baseline(F[idx], [state.items[i] for i in idx], seed=c.seed)
+        report[k] = {"site": str(sites[k]), "auroc": _round(res["auroc"]), "accuracy": _pct(res["accuracy"]), "n_items": res["n_items"]}
     state.report.setdefault("probe", {})["encoder_baseline"] = report
 
 
