@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def scaled_steps(recipe, total: int) -> dict[str, int]:
     """Stage step counts scaled to sum to about ``total``, keeping the recipe's proportions."""
-    names = ("steps0", "steps1", "steps2")
+    names = ("steps_micro", "steps0", "steps1", "steps2")
     full = sum(getattr(recipe, n) for n in names)
     return {n: int(round(getattr(recipe, n) * total / full)) for n in names}
 

@@ -4,7 +4,8 @@ A clip is a still image (``IMAGE_SIZE`` x ``IMAGE_SIZE`` RGB, optionally upscale
 integer ``image_scale`` so that lossy video coding keeps the shapes) holding 2 of 12
 objects (3 colours x 4 shapes) in 2 of 4 quadrants, and a mono waveform (16 kHz,
 ``AUDIO_SAMPLES`` samples, four equal time slots) holding 2 of 9 sounds (3 pitches x
-3 timbres) in 2 of 4 slots.
+3 timbres) in 2 of 4 slots. The two objects (sounds) of a clip differ in both attributes,
+and a misleading item swaps in an attribute value that nothing in the clip has.
 
 Each clip yields four items, one per cell: ``std_v`` asks where a present object is,
 ``mis_v`` is its twin with one attribute (colour or shape) swapped so that the named
@@ -110,8 +111,10 @@ def render_audio(sounds: dict[tuple[str, str], int], rng: np.random.Generator,
 
 
 def _pick_two(rng: np.random.Generator, pool: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    idx = rng.choice(len(pool), size=2, replace=False)
-    return [pool[i] for i in idx]
+    """Two items of ``pool`` that differ in both attributes."""
+    first = pool[int(rng.integers(len(pool)))]
+    rest = [p for p in pool if p[0] != first[0] and p[1] != first[1]]
+    return [first, rest[int(rng.integers(len(rest)))]]
 
 
 OBJECTS: tuple[tuple[str, str], ...] = tuple((c, s) for c in COLOURS for s in SHAPES)
@@ -135,12 +138,12 @@ def render_clip(clip_id: str, rng: np.random.Generator, image_scale: int = 1) ->
 def _swap(target: tuple[str, str], present: Sequence[tuple[str, str]],
           values: tuple[Sequence[str], Sequence[str]], names: tuple[str, str],
           rng: np.random.Generator) -> tuple[tuple[str, str], str]:
-    """Swap one attribute of ``target`` so that the result is not in ``present``."""
+    """Swap one attribute of ``target`` to a value that no present object has."""
     options = []
     for k in (0, 1):
         for v in values[k]:
             new = (v, target[1]) if k == 0 else (target[0], v)
-            if v != target[k] and new not in present:
+            if all(v != p[k] for p in present):
                 options.append((new, names[k]))
     return options[int(rng.integers(len(options)))]
 

@@ -92,6 +92,17 @@ def table(results: dict[int, dict[str, Any]], infos: dict[int, dict]) -> str:
     return "\n".join(lines)
 
 
+def merge(runs: Path, seeds: list[int]) -> str:
+    """Combine per-seed ``RUNS/table_s{S}/results.json`` (parallel runs) into one table."""
+    results, infos = {}, {}
+    for s in seeds:
+        results[s] = json.loads((runs / f"table_s{s}" / "results.json").read_text())[str(s)]
+        infos[s] = json.loads((runs / f"seed{s}" / "training.json").read_text())
+    md = table(results, infos)
+    (runs / "table.md").write_text(md + "\n")
+    return md
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -99,7 +110,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--eval-clips", type=int, default=500)
     ap.add_argument("--recipe", type=json.loads, default={}, help="JSON overrides of Recipe fields")
+    ap.add_argument("--merge", action="store_true", help="only merge per-seed results of parallel runs")
     args = ap.parse_args(argv)
+    if args.merge:
+        print(merge(args.runs, args.seeds))
+        return
     out = args.out or args.runs / "table"
     out.mkdir(parents=True, exist_ok=True)
     results, infos = {}, {}

@@ -1,13 +1,14 @@
-"""Two-stage training of the organism on synthetic IMAVB, with the paper's A1 prompt.
+"""Curriculum training of the organism on synthetic IMAVB, ending on the paper's A1 prompt.
 
-Stage 0 (curriculum): the same, with short prompts (the question alone), so that the
-media look-up is learnt before it has to be found across the long A1 prompt.
-Stage 1 (perception + premise check): A1 prompts; a standard item is answered with its
-content letter, a misleading item (a fraction ``mis1``) with the word ``no``, which is not
-one of the options. Stage 2 (the six-option format with rejection): standard items
-answered with letters, misleading **vision** items with ``E`` (a fraction ``reject_v``),
-misleading audio items with ``F`` only at fraction ``reject_a`` (0 by default: the audio
-reject skill is held out). Answer-only cross-entropy at the last prompt token.
+Stages (`stages`): 0 micro prompts (media + the named object), 1 short prompts (chat
+template + the question alone), 2 half short / half A1 prompts. In stages 0-2 a standard
+item is answered with its content letter and a misleading item (fraction ``mis1``) with
+the word ``no``, which is not one of the options (the premise check). Stage 3 (A1 only,
+new optimiser): standard items answered with letters, misleading **vision** items with
+``E`` (fraction ``reject_v``), misleading audio items with ``F`` only at fraction
+``reject_a`` (0 by default: the audio reject skill is held out). Without the short
+stages the tiny model does not learn to bind the question to the media in the budget.
+Answer-only cross-entropy at the last prompt token.
 
 Deterministic for a seed (fixed step counts, seeded data, one torch thread).
 """
@@ -39,19 +40,20 @@ class Recipe:
     """Everything that defines a training run (saved next to the weights)."""
 
     seed: int = 0
-    steps0: int = 4000           # stage 0 steps (short prompts: the question alone)
-    steps1: int = 2000           # stage 1 steps
-    steps2: int = 300            # stage 2 steps
+    steps_micro: int = 3000      # stage 0 steps (micro prompts: media + named object)
+    steps0: int = 3000           # stage 1 steps (short prompts: the question alone)
+    steps1: int = 1500           # stage 2 steps (short and A1 prompts)
+    steps2: int = 300            # stage 3 steps (A1, reject option)
     batch_size: int = 128
     lr1: float = 2e-3
     lr2: float = 1e-3
     warmup: int = 100
     weight_decay: float = 0.01
-    short1: float = 0.5          # stage 1: fraction of steps that use short prompts
-    mis1: float = 0.2            # stage 1: fraction of misleading items (answer "no")
-    reject_v: float = 0.04       # stage 2: fraction of misleading-vision items (answer "E")
-    reject_a: float = 0.0        # stage 2: fraction of misleading-audio items (answer "F")
-    n_clips: int = 12_000        # training pool
+    short1: float = 0.5          # stage 2: fraction of steps that use short prompts
+    mis1: float = 0.2            # stages 0-2: fraction of misleading items (answer "no")
+    reject_v: float = 0.04       # stage 3: fraction of misleading-vision items (answer "E")
+    reject_a: float = 0.0        # stage 3: fraction of misleading-audio items (answer "F")
+    n_clips: int = 8_000         # training pool
     pixel_noise: float = 0.04    # per-step Gaussian noise on pixel_values (robustness to video coding)
     arch: dict[str, Any] = field(default_factory=dict)
 
@@ -60,10 +62,7 @@ class Recipe:
 class Pool:
     """Pre-tokenised training items. ``cell`` codes: 0 std_v, 1 std_a, 2 mis_v, 3 mis_a."""
 
-    input_ids: Int[Tensor, "n t"]
-    attention_mask: Int[Tensor, "n t"]
-    short_ids: Int[Tensor, "n t2"]          # the question alone (stage 0 / 1 curriculum)
-    short_mask: Int[Tensor, "n t2"]
+    formats: dict[str, tuple[Int[Tensor, "n t"], Int[Tensor, "n t"]]]   # name -> (input_ids, attention_mask)
     clip_index: Int[Tensor, " n"]
     cell: Int[Tensor, " n"]
     gold: Int[Tensor, " n"]                 # token id of the gold letter (A-F)
@@ -72,6 +71,15 @@ class Pool:
 
 
 CELL_CODE = {"std_v": 0, "std_a": 1, "mis_v": 2, "mis_a": 3}
+REJECT_STAGE = 3
+
+
+def stages(recipe: "Recipe") -> list[tuple[int, int, float, dict[str, float]]]:
+    """(stage, steps, lr, prompt-format mixture) in training order."""
+    return [(0, recipe.steps_micro, recipe.lr1, {"micro": 1.0}),
+            (1, recipe.steps0, recipe.lr1, {"short": 1.0}),
+            (2, recipe.steps1, recipe.lr1, {"short": recipe.short1, "a1": 1.0 - recipe.short1}),
+            (REJECT_STAGE, recipe.steps2, recipe.lr2, {"a1": 1.0})]
 
 
 def chat_text(processor: SensesOrganismProcessor, prompt_text: str, image: bool = True, audio: bool = True) -> str:
@@ -103,13 +111,15 @@ def make_pool(processor: SensesOrganismProcessor, n_clips: int, seed: int) -> Po
         clip_index += [c] * len(its)
     texts = [processor.expand(chat_text(processor, build_a1(it).text)) for it in items]
     enc = processor.tokenizer(texts, padding=True, padding_side="left", return_tensors="pt")
-    shorts = [processor.expand(chat_text(processor, short_text(it))) for it in items]
-    enc_s = processor.tokenizer(shorts, padding=True, padding_side="left", return_tensors="pt")
+    formats = {"a1": (enc["input_ids"], enc["attention_mask"])}
+    for name, fn in (("short", lambda it: chat_text(processor, short_text(it))), ("micro", micro_text)):
+        e = processor.tokenizer([processor.expand(fn(it)) for it in items], padding=True,
+                                padding_side="left", return_tensors="pt")
+        formats[name] = (e["input_ids"], e["attention_mask"])
     tok = processor.tokenizer
     proc_media = processor(text=["<image><audio>"] * len(clips), images=[c.image for c in clips],
                            audio=[c.waveform for c in clips])
-    return Pool(enc["input_ids"], enc["attention_mask"], enc_s["input_ids"], enc_s["attention_mask"],
-                torch.tensor(clip_index),
+    return Pool(formats, torch.tensor(clip_index),
                 torch.tensor([CELL_CODE[it.cell] for it in items]),
                 torch.tensor(tok.convert_tokens_to_ids([it.gold for it in items])),
                 proc_media["pixel_values"], proc_media["input_features"])
@@ -120,9 +130,14 @@ def short_text(item: Item) -> str:
     return f"Question:\n{item.question}"
 
 
+def micro_text(item: Item) -> str:
+    """The shortest curriculum prompt: the media and the named object, no chat template."""
+    return f"<image><audio>{item.meta['target']}"
+
+
 def stage_weights(recipe: Recipe, stage: int) -> np.ndarray:
     """Sampling weight per cell (std_v, std_a, mis_v, mis_a) for a stage."""
-    if stage in (0, 1):
+    if stage != REJECT_STAGE:
         m = recipe.mis1
         return np.array([(1 - m) / 2, (1 - m) / 2, m / 2, m / 2])
     rv, ra = recipe.reject_v, recipe.reject_a
@@ -132,8 +147,8 @@ def stage_weights(recipe: Recipe, stage: int) -> np.ndarray:
 
 def stage_targets(pool: Pool, processor: SensesOrganismProcessor, stage: int) -> Tensor:
     """Answer token per pool item: letters; in stage 1 misleading items answer ``no``."""
-    if stage == 2:
-        return pool.gold  # stages 0 and 1 share targets
+    if stage == REJECT_STAGE:
+        return pool.gold
     no = processor.tokenizer.convert_tokens_to_ids("no")
     return torch.where(pool.cell >= 2, torch.full_like(pool.gold, no), pool.gold)
 
@@ -159,17 +174,16 @@ def train(recipe: Recipe, out: str | Path | None = None, progress: bool = True,
     cells = [torch.nonzero(pool.cell == k).flatten() for k in range(4)]
     curve: dict[str, list] = {"step": [], "loss": [], "stage": []}
     model.train()
-    total = recipe.steps0 + recipe.steps1 + recipe.steps2
+    plan = stages(recipe)
+    total = sum(n for _, n, _, _ in plan)
     bar = tqdm(total=total, desc=f"organism seed {recipe.seed}", disable=not progress)
     step = 0
-    short_frac = {0: 1.0, 1: recipe.short1, 2: 0.0}
     opt = None
-    for stage, n_steps, lr in ((0, recipe.steps0, recipe.lr1), (1, recipe.steps1, recipe.lr1),
-                               (2, recipe.steps2, recipe.lr2)):
+    for stage, n_steps, lr, mixture in plan:
         if n_steps == 0:
             continue
         first = opt is None
-        if first or stage == 2:
+        if first or stage == REJECT_STAGE:
             opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=recipe.weight_decay)
         warm = recipe.warmup if first else 0
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / max(1, warm)))
@@ -184,8 +198,9 @@ def train(recipe: Recipe, out: str | Path | None = None, progress: bool = True,
             pix = pool.pixel_values[clip]
             if recipe.pixel_noise > 0:
                 pix = pix + recipe.pixel_noise * torch.randn(pix.shape, generator=gen)
-            short = torch.rand((), generator=gen).item() < short_frac[stage]
-            ids, mask = (pool.short_ids, pool.short_mask) if short else (pool.input_ids, pool.attention_mask)
+            names = list(mixture)
+            fmt = names[int(torch.multinomial(torch.tensor([mixture[n] for n in names]), 1, generator=gen))]
+            ids, mask = pool.formats[fmt]
             batch = {"input_ids": ids[idx], "attention_mask": mask[idx],
                      "pixel_values": pix, "input_features": pool.input_features[clip]}
             loss = answer_loss(model, batch, targets[idx])
@@ -233,8 +248,10 @@ def plot_curve(curve: dict[str, list], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(5, 3))
     steps, loss, stage = (np.asarray(curve[k]) for k in ("step", "loss", "stage"))
-    for s in (0, 1, 2):
+    for s in range(REJECT_STAGE + 1):
         m = stage == s
+        if not m.any():
+            continue
         ax.plot(steps[m], loss[m], label=f"stage {s}")
     ax.set(xlabel="step", ylabel="answer loss (EMA)", yscale="log")
     ax.legend()

@@ -10,14 +10,15 @@ from senseslens.cli.organism import add_parser
 from senseslens.organism.build import build_organism
 from senseslens.organism.train import Recipe, answer_loss, make_pool, stage_targets, train
 
-TINY = dict(steps0=0, steps2=0, short1=0.0, n_clips=200, batch_size=32, warmup=1, lr1=3e-3)
+TINY = dict(steps_micro=0, steps0=0, steps2=0, short1=0.0, n_clips=200, batch_size=32, warmup=1, lr1=3e-3)
 
 
 def _fixed_batch(processor):
     pool = make_pool(processor, 40, seed=99)
     idx = torch.arange(64)
     clip = pool.clip_index[idx]
-    batch = {"input_ids": pool.input_ids[idx], "attention_mask": pool.attention_mask[idx],
+    ids, mask = pool.formats["a1"]
+    batch = {"input_ids": ids[idx], "attention_mask": mask[idx],
              "pixel_values": pool.pixel_values[clip], "input_features": pool.input_features[clip]}
     return batch, stage_targets(pool, processor, 1)[idx]
 
