@@ -52,15 +52,59 @@ def grouped_folds(labels: np.ndarray, groups: np.ndarray, mask: np.ndarray, n_sp
             "Use fewer folds (n_splits) or more clips."
         )
     folds = np.full(labels.shape[0], -1, np.int64)
-    sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-    for f, (tr, te) in enumerate(sgkf.split(np.zeros(idx.size), y, groups=g)):
-        if np.unique(y[tr]).size < 2:
+    fast = _stratified_group_folds(y, g, n_splits, seed)
+    if fast is None:
+        sgkf = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        fast = np.full(idx.size, -1, np.int64)
+        for f, (_, te) in enumerate(sgkf.split(np.zeros(idx.size), y, groups=g)):
+            fast[te] = f
+    for f in range(n_splits):
+        if np.unique(y[fast != f]).size < 2:
             raise AnalysisError(
                 f"fold {f}: the training part has a single class (too few clips of the minority class). "
                 "Use fewer folds or more items."
             )
-        folds[idx[te]] = f
+    folds[idx] = fast
     return folds
+
+
+def _stratified_group_folds(y: np.ndarray, g: np.ndarray, n_splits: int, seed: int) -> np.ndarray | None:
+    """Held-out fold per item, identical to ``StratifiedGroupKFold(n_splits, shuffle=True,
+    random_state=seed)`` (its greedy assignment, replayed with the candidate folds of each
+    clip evaluated in one array operation instead of one Python call each). None where
+    scikit-learn itself would raise or warn (too few members of a class): the caller then
+    runs scikit-learn."""
+    _, y_inv, y_cnt = np.unique(y, return_inverse=True, return_counts=True)
+    if y_cnt.min() < n_splits:
+        return None
+    _, g_inv, g_cnt = np.unique(g, return_inverse=True, return_counts=True)
+    n_groups, n_classes = g_cnt.size, y_cnt.size
+    counts = np.zeros((n_groups, n_classes))
+    np.add.at(counts, (g_inv, y_inv), 1)
+    perm = np.arange(n_groups)
+    np.random.RandomState(seed).shuffle(perm)
+    counts = counts[perm]
+    inv_perm = np.empty_like(perm)
+    inv_perm[perm] = np.arange(perm.size)
+    g_inv = inv_perm[g_inv]
+    order = np.argsort(-np.std(counts, axis=1), kind="stable")
+    per_fold = np.zeros((n_splits, n_classes))
+    eye = np.eye(n_splits)[:, :, None]  # candidate i adds the clip to fold i
+    ycnt = y_cnt.reshape(1, 1, -1)
+    fold_of_group = np.empty(n_groups, np.int64)
+    for gi in order:
+        gc = counts[gi]
+        trial = per_fold[None] + eye * gc  # [candidate, fold, class]
+        evals = np.std(trial / ycnt, axis=1).mean(axis=1)  # = scikit-learn's fold_eval per candidate
+        sizes = per_fold.sum(axis=1)
+        best, min_eval, min_size = 0, np.inf, np.inf
+        for i in range(n_splits):  # scikit-learn's scan, with its tie rule (isclose, then the smaller fold)
+            e = evals[i]
+            if e < min_eval or (abs(e - min_eval) <= 1e-8 + 1e-5 * abs(min_eval) and sizes[i] < min_size):
+                best, min_eval, min_size = i, e, sizes[i]
+        per_fold[best] += gc
+        fold_of_group[gi] = best
+    return fold_of_group[g_inv]
 
 
 def fold_metrics(

@@ -92,15 +92,18 @@ def _run_logistic(X, specs, layers, n_splits, *, C, tol, max_iter, budget_bytes)
                 "drop the affected items (mask) or re-capture them."
             )
         Xt = torch.from_numpy(Xc)
-        fit = fit_logistic(Xt, Yt, Mt, C=C, tol=tol, max_iter=max_iter)
-        p = torch.sigmoid(decision_function(Xt, fit)).double().numpy()  # [Lc, T, n]
-        for k, s in enumerate(specs):
-            for f in range(n_splits):
-                te = s.folds == f
-                scores[k][row : row + len(chunk), te] = p[:, k * n_splits + f, te]
-            iters[k][row : row + len(chunk)] = fit.n_iter[:, k * n_splits : (k + 1) * n_splits].numpy()
-            conv[k][row : row + len(chunk)] = fit.converged[:, k * n_splits : (k + 1) * n_splits].numpy()
-        row += len(chunk)
+        # one layer per solve: its activations stay in cache across the iterations, which
+        # beats amortising the per-iteration overhead over several layers
+        for j in range(len(chunk)):
+            fit = fit_logistic(Xt[j : j + 1], Yt, Mt, C=C, tol=tol, max_iter=max_iter)
+            p = torch.sigmoid(decision_function(Xt[j : j + 1], fit))[0].double().numpy()  # [T, n]
+            for k, s in enumerate(specs):
+                for f in range(n_splits):
+                    te = s.folds == f
+                    scores[k][row, te] = p[k * n_splits + f, te]
+                iters[k][row] = fit.n_iter[0, k * n_splits : (k + 1) * n_splits].numpy()
+                conv[k][row] = fit.converged[0, k * n_splits : (k + 1) * n_splits].numpy()
+            row += 1
     return [(scores[k], iters[k], conv[k]) for k in range(len(specs))]
 
 

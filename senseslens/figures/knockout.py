@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from matplotlib.axes import Axes
 
 from senseslens.figures._style import (
@@ -24,6 +25,9 @@ _FLOW_COLORS = {
     "audio->last": MODALITY_COLORS["audio"],
     "question->last": "#2ca02c",
     "options->last": "#9467bd",
+    "image->question": "#8c564b",
+    "video->question": "#8c564b",
+    "audio->question": "#e377c2",
 }
 
 
@@ -72,7 +76,8 @@ def plot_knockout_curves(
                             linewidth=0)
     ax.axhline(0, color="#333333", linewidth=0.8)
     fraction_as_percent_axis(ax, "y", signed=True)
-    ax.set_xlabel("layer (0-based decoder block; window start)")
+    ax.set_xlabel("layer (0-based decoder block; centre of the knocked-out window)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("relative change of P(answer)")
     ax.grid(alpha=0.3)
     if title:

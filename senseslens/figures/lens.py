@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 from matplotlib.axes import Axes
 
 from senseslens.figures._style import (
@@ -76,6 +77,7 @@ def plot_lens_curves(
                 ax.fill_between(layer[ok], lo[ok], hi[ok], color=colour, alpha=ci_alpha,
                                 linewidth=0)
     ax.set_xlabel("layer (0-based decoder block)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("probability")
     fraction_as_percent_axis(ax, "y")
     ymax = float(np.nanmax(data["hi"] if has_ci else data["prob"]))

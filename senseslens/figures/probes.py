@@ -60,7 +60,7 @@ def plot_probe_curves(
         ax.axhline(own_margin_auroc, color="crimson", lw=1.2, label="own reject margin")
     if chance is not None:
         ax.axhline(chance, color="black", lw=0.8, ls=":", label="chance / majority")
-    ax.set_xlabel("layer (output of decoder block i)")
+    ax.set_xlabel("layer")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(metric.replace("_", " "))
     if title:

@@ -20,7 +20,7 @@ class StudyConfig:
         clip_swap: re-run every question with another clip of the same modality.
         encoder_baseline: probe the tower/projector outputs (perception baseline).
         causal: run logit lens, patching, knockout and steering on a subset.
-        causal_items: how many misleading/standard twin pairs per modality the causal tools use.
+        causal_items: how many clips (four items each) the causal tools use; held out from the steering probe.
         n_boot: bootstrap resamples for CIs.
         seed: seeds folds, splits, clip swaps and bootstraps.
         figures: write PNG figures next to the report.
@@ -35,7 +35,7 @@ class StudyConfig:
     clip_swap: bool = True
     encoder_baseline: bool = True
     causal: bool = True
-    causal_items: int = 48
+    causal_items: int = 40
     n_boot: int = 2000
     seed: int = 42
     figures: bool = True

@@ -169,3 +169,98 @@ def test_bad_shapes_and_unknown_options_raise():
         paper_probes(X, meta.drop(columns="clip_id"))
     with pytest.raises(AnalysisError, match="one layer"):
         LinearProbe().fit(X, y)
+
+
+def _blocks(B=2, T=3, n=120, d=30, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((B, n, d)).astype(np.float32) * (1 + 4 * (np.arange(d) < 3))
+    X += rng.standard_normal((B, 1, d)).astype(np.float32) * 3.0  # non-zero means: the scaler matters
+    Y = (rng.random((1, T, n)) < 0.5).astype(np.float32)
+    Y[0, 0] = (X[0, :, 4] + 0.5 * rng.standard_normal(n) > X[0, :, 4].mean()).astype(np.float32)
+    M = (rng.random((1, T, n)) < 0.75).astype(np.float32)
+    return torch.from_numpy(X), torch.from_numpy(Y), torch.from_numpy(M)
+
+
+def _objective(X, Y, M, fit, C=1.0):
+    from senseslens.analysis.probe_fit import decision_function
+
+    z = decision_function(X, fit).double()
+    loss = ((torch.nn.functional.softplus(z) - Y.double() * z) * M.double()).sum(-1)
+    return C * loss + 0.5 * fit.coef.double().square().sum(-1)
+
+
+def test_preconditioners_change_the_path_not_the_optimum():
+    from senseslens.analysis.probe_fit import fit_logistic
+
+    X, Y, M = _blocks()
+    fits = {k: fit_logistic(X, Y, M, precondition=k, tol=1e-7) for k in (-1, 8, 0)}
+    assert all(f.converged.all() for f in fits.values())
+    objs = {k: _objective(X, Y, M, f) for k, f in fits.items()}
+    for k in (8, 0):
+        torch.testing.assert_close(objs[k], objs[-1], rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(fits[k].coef, fits[-1].coef, rtol=0, atol=5e-3)
+
+
+def test_batched_problems_equal_separate_fits_and_are_deterministic():
+    """Problems leave the batch as they converge; that must not change any of them."""
+    from senseslens.analysis.probe_fit import fit_logistic
+
+    X, Y, M = _blocks()
+    fit = fit_logistic(X, Y, M)
+    again = fit_logistic(X, Y, M)
+    assert torch.equal(fit.coef, again.coef) and torch.equal(fit.intercept, again.intercept)
+    assert fit.converged.all() and fit.n_iter.unique().numel() > 1  # they did stop at different times
+    for b in range(X.shape[0]):
+        for t in range(Y.shape[1]):
+            one = fit_logistic(X[b : b + 1], Y[:, t : t + 1], M[:, t : t + 1])
+            torch.testing.assert_close(one.coef[0, 0], fit.coef[b, t], rtol=0, atol=2e-3)
+            torch.testing.assert_close(one.intercept[0, 0], fit.intercept[b, t], rtol=0, atol=2e-3)
+
+
+def test_logistic_matches_sklearn_optimum_on_masked_rows():
+    """Each problem = StandardScaler on its training rows + LogisticRegression(C=1), to high precision."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from senseslens.analysis.probe_fit import decision_function, fit_logistic
+
+    X, Y, M = _blocks()
+    fit = fit_logistic(X, Y, M, tol=1e-8)
+    z = decision_function(X, fit).numpy()
+    for b in range(X.shape[0]):
+        for t in range(Y.shape[1]):
+            tr = M[0, t].numpy() > 0
+            Xb = X[b].numpy().astype(np.float64)
+            sc = StandardScaler().fit(Xb[tr])
+            ref = LogisticRegression(C=1.0, tol=1e-10, max_iter=100_000).fit(sc.transform(Xb[tr]), Y[0, t].numpy()[tr])
+            np.testing.assert_allclose(z[b, t], ref.decision_function(sc.transform(Xb)), atol=2e-3)
+
+
+def test_grouped_folds_replay_sklearn_exactly_on_random_designs():
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from senseslens.analysis.probe_folds import grouped_folds
+
+    rng = np.random.default_rng(7)
+    checked = 0
+    for trial in range(60):
+        n_clips, per = int(rng.integers(8, 80)), int(rng.integers(1, 5))
+        groups = np.repeat(rng.permutation(3 * n_clips)[:n_clips], per)
+        labels = (rng.random(groups.size) < rng.uniform(0.25, 0.75)).astype(np.int64)
+        if trial % 3 == 0:  # twins: every clip has both classes, lots of exact ties
+            labels = np.tile([0, 1], groups.size)[: groups.size]
+        k, seed = int(rng.integers(2, 6)), int(rng.integers(0, 100))
+        mask = rng.random(groups.size) < 0.9
+        y, g = labels[mask], groups[mask]
+        if np.unique(g).size < k or np.bincount(y, minlength=2).min() < k:
+            continue
+        expected = np.full(groups.size, -1)
+        try:
+            for f, (tr, te) in enumerate(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(y, y, g)):
+                assert np.unique(y[tr]).size == 2
+                expected[np.flatnonzero(mask)[te]] = f
+        except AssertionError:
+            continue
+        np.testing.assert_array_equal(grouped_folds(labels, groups, mask, k, seed), expected)
+        checked += 1
+    assert checked >= 30

@@ -12,7 +12,7 @@ from senseslens.errors import SensesLensError
 from senseslens.study import StudyConfig, study
 from senseslens.testing.tiny import build_tiny
 
-REQUIRED = ("behavior", "probe", "own_margin_auroc", "gap", "pgla", "constant_bias", "timings")
+REQUIRED = ("behavior", "probe", "own_margin_auroc", "gap", "pgla", "constant_bias", "lens", "patching", "knockout", "steering", "timings")
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def tiny_study(tmp_path_factory):
     model = sl.load(t.model, t.processor, name="tiny-omni")
     bench = synthetic_imavb(n_clips=24, seed=5, image_scale=2)
     out = tmp_path_factory.mktemp("study")
-    config = StudyConfig(causal=False, n_boot=100, controls=("shuffle", "control_task", "tfidf"), batch_size=16)
+    config = StudyConfig(causal=True, causal_items=6, n_boot=100, controls=("shuffle", "control_task", "tfidf"), batch_size=16)
     return model, bench, out, config, study(model, bench, out, config=config, progress=False)
 
 
@@ -46,7 +46,8 @@ def test_report_has_every_section(tiny_study):
 
 def test_figures_written(tiny_study):
     _, _, out, _, result = tiny_study
-    for name in ("behavior_cells.png", "probe_layers.png", "probe_vs_behavior.png", "pgla_pareto.png"):
+    for name in ("behavior_cells.png", "probe_layers.png", "probe_vs_behavior.png", "pgla_pareto.png", "lens_curves.png",
+                 "patching_heatmap.png", "knockout_curves.png", "steering_closure.png"):
         assert (out / "figures" / name).stat().st_size > 5_000, name
     assert set(result.report["figures"]) >= {"behavior_cells.png", "probe_layers.png"}
 
