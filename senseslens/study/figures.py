@@ -8,6 +8,22 @@ from typing import Any, Callable, Mapping
 import pandas as pd
 
 
+def behavior_frame(report: Mapping[str, Any], model: str) -> pd.DataFrame:
+    """2×2 cells and Bal (percent) in the schema of `figures.cells.plot_cells`."""
+    b = report.get("behavior", {})
+    return pd.DataFrame([{"model": model, "cell": c, "accuracy_pct": b.get(c)} for c in ("std_v", "std_a", "mis_v", "mis_a", "bal") if c in b])
+
+
+def report_frames(report: Mapping[str, Any], model: str | None = None) -> dict[str, pd.DataFrame]:
+    """The report's headline tables in the schemas the paper's figures use."""
+    model = model or str(report.get("model", "model"))
+    return {
+        "behavior_cells": behavior_frame(report, model),
+        "probe_vs_behavior": probe_vs_behavior_frame(report, model),
+        "pgla_delta": pgla_frame(report, model),
+    }
+
+
 def probe_vs_behavior_frame(report: Mapping[str, Any], model: str) -> pd.DataFrame:
     """Dumbbell rows: probe accuracy vs reject rate per modality, with controls (percent)."""
     rows = []
