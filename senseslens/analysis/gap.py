@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from jaxtyping import Float
 
-from senseslens.analysis.metrics import BootstrapCI, auroc, bootstrap_auroc
+from senseslens.analysis.metrics import BootstrapCI, bootstrap_auroc
 from senseslens.analysis.pgla import item_cells
 from senseslens.analysis.probe_result import ProbeResult
 from senseslens.errors import AnalysisError

@@ -8,7 +8,6 @@ any other series a control. Values are fractions in [0, 1].
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.ticker import MaxNLocator
 import pandas as pd
 

@@ -16,7 +16,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from ..data.synthetic import synthetic_imavb
 from .build import build_organism

@@ -6,7 +6,7 @@ each), chosen by seed from clips that the steering probe was *not* fitted on.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
