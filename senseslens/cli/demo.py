@@ -80,5 +80,5 @@ def _summary(report: dict, out: Path, seconds: float) -> None:
         g = report.get("gap", {}).get(m, {})
         if isinstance(g, dict) and g:
             print(f"  {m:6s}  probe AUROC {g.get('probe_auroc')}  own-margin AUROC {g.get('margin_auroc')}  "
-                  f"gap {g.get('auroc_gap')} [{g.get('auroc_gap_low')}, {g.get('auroc_gap_high')}]  (same held-out {m} items, layer {g.get('layer')})")
+                  f"gap {g.get('auroc_gap')} [{g.get('auroc_gap_low')}, {g.get('auroc_gap_high')}]  (same held-out {m} items, layer {int(g['layer']) if g.get('layer') is not None else '?'})")
     print(f"  figures: {', '.join(report.get('figures', []))}")
