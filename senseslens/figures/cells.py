@@ -96,6 +96,10 @@ def plot_cells(
             facecolor=CELL_COLORS[cell] if not CELL_HATCHES[cell] else "white",
             linewidth=0.8, label=CELL_LABELS[cell], zorder=2,
         )
+        if n_models <= 3:  # few groups: label every bar, so a 0% cell reads as 0, not as missing
+            for xi, v in zip(x[ok] + offs, vals[ok]):
+                ax.annotate(f"{v:.0f}", (xi, v), xytext=(0, 1), textcoords="offset points",
+                            fontsize="xx-small", ha="center", va="bottom", zorder=4)
 
     if "bal" in table.columns:
         bal = table["bal"].to_numpy(dtype=float)
