@@ -197,11 +197,31 @@ def _add_text_controls(res: ProbeResult, X, controls, texts, text_embeddings, n_
     return ProbeResult(**{**res.__dict__, "controls": extra})
 
 
+def _from_store(store, label, groups, site: str):
+    """``(X, labels, groups)`` from an activation store and meta column names.
+
+    ``label="premise"`` means 1 = misleading; any other column must already be 0/1.
+    """
+    meta = store.meta
+    X = np.asarray(store.layer_matrix(site)[:], dtype=np.float32)
+    if isinstance(label, str):
+        if label not in meta.columns:
+            raise AnalysisError(f"the store's meta has no column {label!r}; columns: {list(meta.columns)}.")
+        col = meta[label]
+        labels = (col == "misleading").to_numpy().astype(int) if label == "premise" else col.to_numpy()
+    else:
+        labels = np.asarray(label)
+    groups = meta[groups].to_numpy() if isinstance(groups, str) else np.asarray(groups)
+    return X, labels, groups
+
+
 def probe_layers(
     X: Float[np.ndarray, "n layers d"],
-    labels: np.ndarray,
-    groups: np.ndarray,
+    labels: np.ndarray | str | None = None,
+    groups: np.ndarray | str = "clip_id",
     *,
+    label: str | np.ndarray | None = None,
+    site: str = "last",
     mask: np.ndarray | None = None,
     kind: str = "logistic",
     controls: Sequence[str] = LAYERWISE_CONTROLS,
@@ -229,9 +249,20 @@ def probe_layers(
     with the probe), "tfidf" (needs ``texts``), "sbert", "residualised" (need
     ``texts`` or ``text_embeddings``; residualised runs at the best layer only, as in
     the paper, and carries a paired bootstrap vs SBERT over clips with ``n_boot``).
+    ``X`` may also be an `ActivationStore`: ``probe_layers(store, label="premise",
+    groups="clip_id", site="last")`` reads ``[n, L, d]`` of ``site`` and takes labels
+    (``"premise"``: 1 = misleading) and groups from the store's meta columns.
+
     Returns a `ProbeResult`. Raises `AnalysisError` on one class only, fewer clips
     than folds, NaN activations, or a control without its inputs.
     """
+    if hasattr(X, "layer_matrix") and hasattr(X, "meta"):  # an ActivationStore
+        X, labels, groups = _from_store(X, label if label is not None else (labels if labels is not None else "premise"), groups, site)
+    elif labels is None:
+        labels = label
+    if labels is None or isinstance(groups, str):
+        raise AnalysisError("with an activation array, pass labels [n] and groups [n] (clip ids); "
+                            "column names work only with a store: probe_layers(store, label='premise', groups='clip_id').")
     X = _check_X(X)
     unknown = set(controls) - set(ALL_CONTROLS)
     if unknown:

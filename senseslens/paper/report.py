@@ -58,10 +58,42 @@ class Measurement:
     note: str = ""
 
 
+def from_study(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Map a ``senseslens.study`` report.json onto the schema above (a copy).
+
+    The study writes probe accuracies as ``probe.<modality>.accuracy`` (percent) and PGLA
+    as ``pgla.pgla.<budget>.{bal_before_pct, bal_after_pct}`` with the constant-bias
+    baseline at ``constant_bias.<budget>``. Reports already in the schema pass unchanged.
+    """
+    out = dict(report)
+    section = report.get("pgla")
+    if not (isinstance(section, Mapping) and isinstance(section.get("pgla"), Mapping)):
+        return out
+    probe = {k: dict(v) if isinstance(v, Mapping) else v for k, v in (report.get("probe") or {}).items()}
+    for mod in ("vision", "audio"):
+        if isinstance(probe.get(mod), dict) and "acc" not in probe[mod] and "accuracy" in probe[mod]:
+            probe[mod]["acc"] = probe[mod]["accuracy"]
+    out["probe"] = probe
+    rows = section["pgla"]
+    top = rows.get("unconstrained", {})
+    pgla: dict[str, Any] = {"bal_before": top.get("bal_before_pct"), "bal_after": top.get("bal_after_pct"), "budgets": {}}
+    for budget in ("3pt", "1pt"):
+        if budget in rows:
+            pgla["budgets"][budget] = {"bal_before": rows[budget].get("bal_before_pct"), "bal_after": rows[budget].get("bal_after_pct")}
+    const = (report.get("constant_bias") or {}).get("unconstrained")
+    if isinstance(const, Mapping):
+        pgla["constant_bias"] = {"bal_before": const.get("bal_before_pct"), "bal_after": const.get("bal_after_pct")}
+    out["pgla"] = pgla
+    return out
+
+
 def load_report(report: Mapping[str, Any] | str | Path) -> dict[str, Any]:
-    """Return the report as a dict; ``report`` may be a dict or a path to a JSON file."""
+    """Return the report as a dict; ``report`` may be a dict or a path to a JSON file.
+
+    Study reports (``senseslens.study``) are mapped onto the schema by `from_study`.
+    """
     if isinstance(report, Mapping):
-        return dict(report)
+        return from_study(report)
     if isinstance(report, (str, Path)):
         path = Path(report)
         if not path.is_file():
@@ -77,7 +109,7 @@ def load_report(report: Mapping[str, Any] | str | Path) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise ReportError(f"report {str(path)!r} holds a {type(data).__name__}, not a "
                               "JSON object; the study writes one object per report.")
-        return data
+        return from_study(data)
     raise ReportError(f"report must be a dict or a path, got {type(report).__name__}; pass "
                       "the dict a study returns or the path of its report.json.")
 

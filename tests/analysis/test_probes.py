@@ -264,3 +264,21 @@ def test_grouped_folds_replay_sklearn_exactly_on_random_designs():
         np.testing.assert_array_equal(grouped_folds(labels, groups, mask, k, seed), expected)
         checked += 1
     assert checked >= 30
+
+
+def test_probe_layers_reads_an_activation_store(tmp_path):
+    """The public form `probe_layers(store, label=..., groups=...)` equals the array form."""
+    import senseslens as sl
+    from senseslens.data.synthetic import synthetic_imavb
+    from senseslens.testing.tiny import build_tiny
+
+    t = build_tiny("qwen2_5_omni_thinker")
+    model = sl.load(t.model, t.processor)
+    store = sl.extract(model, synthetic_imavb(n_clips=16, seed=2, image_scale=2), out=tmp_path / "s", progress=False)
+    from_store = sl.probe_layers(store, label="premise", groups="clip_id", controls=())
+    X = np.asarray(store.layer_matrix("last")[:], dtype=np.float32)
+    y = (store.meta.premise == "misleading").to_numpy().astype(int)
+    from_arrays = sl.probe_layers(X, y, store.meta.clip_id.to_numpy(), controls=())
+    np.testing.assert_array_equal(from_store.accuracy, from_arrays.accuracy)
+    with pytest.raises(AnalysisError, match="column"):
+        sl.probe_layers(store, label="no_such_column", groups="clip_id")
