@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import torch
 from jaxtyping import Float
 
 from ...errors import InputError
-from ..sites import TOWER_ROLES, Edit, Site
+from ..sites import TOWER_ROLES, Edit, Knockout, Site
 from ..spans import ModalitySpans
 
 _TOWER_MEDIA: Mapping[str, tuple[str, ...]] = {
@@ -35,6 +36,44 @@ class RunOutput:
 
     def __getitem__(self, site: Site) -> Any:
         return self.captures[site]
+
+
+@dataclass
+class RunPlan:
+    """What one run reads and changes, grouped by where it happens (layers 0-based, wrapped)."""
+
+    tower_sites: dict[str, list[Site]] = field(default_factory=lambda: defaultdict(list))  # by tower role
+    layer_sites: dict[int, list[Site]] = field(default_factory=lambda: defaultdict(list))
+    layer_edits: dict[int, list[Edit]] = field(default_factory=lambda: defaultdict(list))
+    embed_sites: list[Site] = field(default_factory=list)
+    embed_edits: list[Edit] = field(default_factory=list)
+    knockouts: dict[int, list[Knockout]] = field(default_factory=lambda: defaultdict(list))
+
+
+def plan_run(capture: Sequence[Site], edits: Sequence[Edit], knockouts: Sequence[Knockout], n_layers: int, paths: Mapping[str, str]) -> RunPlan:
+    """Group sites, edits and knockouts by layer / tower role; raise on what the model lacks."""
+    plan = RunPlan()
+    for site in capture:
+        if site.component == "resid":
+            plan.layer_sites[site.layer % n_layers].append(site)  # type: ignore[operator]
+        elif site.component == "embed":
+            plan.embed_sites.append(site)
+        else:
+            role = TOWER_ROLES[site.component]
+            if role not in paths:
+                raise InputError(f"this model has no {role}; cannot capture {site.component}.")
+            plan.tower_sites[role].append(site)
+    for edit in edits:
+        if edit.site.component == "resid":
+            plan.layer_edits[edit.site.layer % n_layers].append(edit)  # type: ignore[operator]
+        elif edit.site.component == "embed":
+            plan.embed_edits.append(edit)
+        else:
+            raise InputError(f"edits apply to 'resid' or 'embed' sites, not {edit.site.component!r}.")
+    for ko in knockouts:
+        for layer in ko.layers:
+            plan.knockouts[layer % n_layers].append(ko)
+    return plan
 
 
 def _positions_mask(spans: ModalitySpans, site_span: str | None, device: torch.device) -> torch.Tensor:

@@ -7,28 +7,16 @@ then the output), which nnsight requires.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import torch
 from nnsight import NNsight
 
-from ...errors import InputError
 from ..batch import Batch
 from ..sites import TOWER_ROLES, Edit, Knockout, Site
-from .common import RunOutput, apply_edit, reduce_positions, split_tower_features
+from .common import RunOutput, RunPlan, apply_edit, plan_run, reduce_positions, split_tower_features
 from .knockout import attention_child, knockout_inputs
 
-
-@dataclass
-class _Plan:
-    tower_sites: dict[str, list[Site]] = field(default_factory=lambda: defaultdict(list))
-    layer_sites: dict[int, list[Site]] = field(default_factory=lambda: defaultdict(list))
-    layer_edits: dict[int, list[Edit]] = field(default_factory=lambda: defaultdict(list))
-    embed_sites: list[Site] = field(default_factory=list)
-    embed_edits: list[Edit] = field(default_factory=list)
-    knockouts: dict[int, list[Knockout]] = field(default_factory=lambda: defaultdict(list))
 
 
 class NNsightBackend:
@@ -58,30 +46,8 @@ class NNsightBackend:
             layers = getattr(layers, part)
         return attention_child(layers[i])
 
-    def _plan(self, capture: Sequence[Site], edits: Sequence[Edit], knockouts: Sequence[Knockout]) -> _Plan:
-        plan = _Plan()
-        norm = lambda layer: layer % self.n_layers if layer is not None else None  # noqa: E731
-        for site in capture:
-            if site.component == "resid":
-                plan.layer_sites[norm(site.layer)].append(site)
-            elif site.component == "embed":
-                plan.embed_sites.append(site)
-            else:
-                role = TOWER_ROLES[site.component]
-                if role not in self.paths:
-                    raise InputError(f"this model has no {role}; cannot capture {site.component}.")
-                plan.tower_sites[role].append(site)
-        for edit in edits:
-            if edit.site.component == "resid":
-                plan.layer_edits[norm(edit.site.layer)].append(edit)
-            elif edit.site.component == "embed":
-                plan.embed_edits.append(edit)
-            else:
-                raise InputError(f"edits apply to 'resid' or 'embed' sites, not {edit.site.component!r}.")
-        for ko in knockouts:
-            for layer in ko.layers:
-                plan.knockouts[layer % self.n_layers].append(ko)
-        return plan
+    def _plan(self, capture: Sequence[Site], edits: Sequence[Edit], knockouts: Sequence[Knockout]) -> RunPlan:
+        return plan_run(capture, edits, knockouts, self.n_layers, self.paths)
 
     def run(
         self,

@@ -37,18 +37,16 @@ import contextlib
 import copy
 import importlib.util
 import inspect
-from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import torch
 
-from ...errors import InputError, ProcessorNotFoundError, UnsupportedArchitectureError
+from ...errors import ProcessorNotFoundError, UnsupportedArchitectureError
 from ..batch import Batch
 from ..sites import TOWER_ROLES, Edit, Knockout, Site
 from ..spec import get_submodule
-from .common import RunOutput, apply_edit, reduce_positions, split_tower_features
+from .common import RunOutput, RunPlan, apply_edit, plan_run, reduce_positions, split_tower_features
 from .tl_adapters import registered_adapters, support_for
 from .tl_guard import MissingPackageError, no_package_installs
 from .tl_sites import SITE_TO_HOOK, hook_name
@@ -191,15 +189,6 @@ def attach_transformer_lens(omni: "OmniModel") -> "TransformerLensBackend":
     return omni.backend
 
 
-@dataclass
-class _Plan:
-    tower_sites: dict[str, list[Site]] = field(default_factory=lambda: defaultdict(list))
-    layer_sites: dict[int, list[Site]] = field(default_factory=lambda: defaultdict(list))
-    layer_edits: dict[int, list[Edit]] = field(default_factory=lambda: defaultdict(list))
-    embed_sites: list[Site] = field(default_factory=list)
-    embed_edits: list[Edit] = field(default_factory=list)
-    knockouts: dict[int, list[Knockout]] = field(default_factory=lambda: defaultdict(list))
-
 
 class TransformerLensBackend:
     """Runs batches of one model through a booted ``TransformerBridge``.
@@ -224,30 +213,11 @@ class TransformerLensBackend:
         return f"TransformerLensBackend({type(self.root).__name__}, layers={self.n_layers}, attention {self.attn_before}->{self.attn_after})"
 
     # --- planning ---------------------------------------------------------------------
-    def _plan(self, capture: Sequence[Site], edits: Sequence[Edit], knockouts: Sequence[Knockout]) -> _Plan:
-        plan = _Plan()
+    def _plan(self, capture: Sequence[Site], edits: Sequence[Edit], knockouts: Sequence[Knockout]) -> RunPlan:
         for site in capture:
-            if site.component == "resid":
-                plan.layer_sites[site.layer % self.n_layers].append(site)  # type: ignore[operator]
-            elif site.component == "embed":
-                plan.embed_sites.append(site)
-            else:
-                role = TOWER_ROLES[site.component]
-                if role not in self.paths:
-                    raise InputError(f"this model has no {role}; cannot capture {site.component}.")
+            if site.component in TOWER_ROLES:
                 hook_name(site.component)  # raises for audio sites: TransformerLens has no audio hooks
-                plan.tower_sites[site.component].append(site)
-        for edit in edits:
-            if edit.site.component == "resid":
-                plan.layer_edits[edit.site.layer % self.n_layers].append(edit)  # type: ignore[operator]
-            elif edit.site.component == "embed":
-                plan.embed_edits.append(edit)
-            else:
-                raise InputError(f"edits apply to 'resid' or 'embed' sites, not {edit.site.component!r}.")
-        for ko in knockouts:
-            for layer in ko.layers:
-                plan.knockouts[layer % self.n_layers].append(ko)
-        return plan
+        return plan_run(capture, edits, knockouts, self.n_layers, self.paths)
 
     # --- hooks ------------------------------------------------------------------------
     @staticmethod
@@ -266,7 +236,7 @@ class TransformerLensBackend:
 
         return hook
 
-    def _knockout_hooks(self, plan: _Plan, spans: Any) -> list[Any]:
+    def _knockout_hooks(self, plan: RunPlan, spans: Any) -> list[Any]:
         from .knockout import knockout_inputs
 
         handles = []
@@ -280,10 +250,10 @@ class TransformerLensBackend:
             handles.append(attn.register_forward_pre_hook(pre, with_kwargs=True))
         return handles
 
-    def _tower_hooks(self, plan: _Plan, saved: dict[Site, Any]) -> list[Any]:
+    def _tower_hooks(self, plan: RunPlan, saved: dict[Site, Any]) -> list[Any]:
         handles = []
-        for component, sites in plan.tower_sites.items():
-            module = get_submodule(self.root, self.paths[TOWER_ROLES[component]])
+        for role, sites in plan.tower_sites.items():
+            module = get_submodule(self.root, self.paths[role])
 
             def post(module: Any, args: Any, output: Any, sites: list[Site] = sites) -> None:
                 for site in sites:
